@@ -1,0 +1,131 @@
+"""Project paths and validated loading of the YAML resources analysts can edit.
+
+Resources live in ``pipeline/resources`` and are installed with the package. Every YAML file
+is validated by a pydantic model on load; a mistake is reported as one line naming the file,
+the key and what was expected (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A resource file is malformed; the message is one line naming file and key."""
+
+
+class StrictModel(BaseModel):
+    """Base for config models: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    return f"key '{key}': {error['msg']} (got {error.get('input')!r})"
+
+
+def load_yaml_model(path: Path, model: type[Model]) -> Model:
+    """Load ``path`` and validate it against ``model``; raise :class:`ConfigError` on mistakes."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}"
+        ) from exc
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as exc:
+        details = "; ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(f"{path}: {details}") from exc
+
+
+class Element(StrictModel):
+    id: str
+    label: str
+    review_wording: str | None = None
+
+
+class ElementsFile(StrictModel):
+    elements: list[Element]
+
+
+@cache
+def elements() -> tuple[Element, ...]:
+    """The 13 Criterion 10 evidence elements, in the spec's order."""
+    return tuple(load_yaml_model(RESOURCES / "elements.yaml", ElementsFile).elements)
+
+
+def element_ids() -> list[str]:
+    return [e.id for e in elements()]
+
+
+def resource_hash(paths: list[Path] | None = None) -> str:
+    """SHA-256 over every resource file (names and bytes), for provenance and cache keys."""
+    digest = hashlib.sha256()
+    files = (
+        sorted(paths)
+        if paths is not None
+        else sorted(p for p in RESOURCES.rglob("*") if p.is_file())
+    )
+    for file in files:
+        digest.update(
+            str(file.relative_to(RESOURCES) if file.is_relative_to(RESOURCES) else file).encode()
+        )
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where each stage reads and writes. Defaults follow the cookiecutter data layout."""
+
+    raw: Path = Path("data/raw")
+    interim: Path = Path("data/interim")
+    processed: Path = Path("data/processed")
+    reports: Path = Path("reports")
+    models: Path = Path("models")
+    reviewer: Path = Path("data/reviewer")
+    labels: Path = Path("data/labels")
+
+    @property
+    def manifest(self) -> Path:
+        return self.processed / "manifest.csv"
+
+    @property
+    def blocks(self) -> Path:
+        return self.interim / "blocks.parquet"
+
+    @property
+    def segments(self) -> Path:
+        return self.interim / "segments.parquet"
+
+    @property
+    def passages(self) -> Path:
+        return self.processed / "passages.parquet"
+
+    @property
+    def tagger_model(self) -> Path:
+        return self.models / "tagger.skops"
+
+    @property
+    def ratings(self) -> Path:
+        return self.reviewer / "ratings.csv"
