@@ -150,7 +150,7 @@ format: install ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff format pipeline tests
 
 a11y: review ## Run axe-core (headless Chromium) on every generated HTML page
-	$(PY) -m pipeline.a11y reports
+	$(PY) -m pipeline.a11y reports/
 
 evaluate: $(MODEL) ## Tagger precision/recall/F1 on the held-out split
 	$(CLI) evaluate
@@ -159,8 +159,9 @@ bench: install system-deps ## Benchmark ingest (and tagging) on the sample corpu
 	@$(MAKE) --no-print-directory sample
 	$(PY) -m pipeline.bench --raw data/raw --extra ../shared/pdfs
 
-report-pdf: $(SUMMARY) ## PDF of the HTML report (WeasyPrint, if installed)
-	$(PY) -c "from pipeline.report import html_to_pdf; html_to_pdf('reports/summary.html', 'reports/summary.pdf')"
+report-pdf: $(SUMMARY) ## PDF of the HTML report (WeasyPrint; installs the [pdf] extra)
+	$(PY) -m pip install --quiet -e '.[pdf]'
+	$(CLI) report --raw $(RAW) --pdf
 
 notebooks: install ## Open Jupyter Lab in the project's venv
 	$(PY) -m pip install --quiet -e '.[notebooks]'
