@@ -104,9 +104,12 @@ from `data/labels/` (`make train`); `tagger.yaml` documents how they combine.
 {element_rows}
 
 ## 3. Element status (plan level)
-An element is **evidenced** in a plan when at least `element_min_passages` distinct passages
-carry it with a score of at least `passage_min_score`; **promised** when only statements of
-intent mention it; **absent** otherwise. Promises never count as evidence.
+A passage **qualifies** for an element when the tagger asserts it with a score of at least
+`passage_min_score`, the passage is not a heading, and, if the passage is a promise or a
+negation, the element's own rule fired. An element is **evidenced** in a plan when at least
+`element_min_passages` distinct passages qualify, or one qualifying passage reaches
+`element_strong_score`; **promised** when only statements of intent mention it; **absent**
+otherwise. Promises never count as evidence.
 
 ## 4. Judgements
 - **criterion10 = fully** when all of {", ".join(f"`{e}`" for e in c10.fully_requires)} are
@@ -118,15 +121,18 @@ intent mention it; **absent** otherwise. Promises never count as evidence.
 - **not_met** when no stakeholder group's engagement is evidenced.
 - **third_sector = robust** when at least `ts_robust_min_passages` distinct passages evidence
   third-sector participation and at least `ts_robust_min_linked` of them say how it took part
-  (co-tagged with {", ".join(f"`{e}`" for e in ts.linked_elements)}, or wording such as
-  sitting on a board, co-chairing, helping to shape or write the plan);
-  **needs_more** when the third sector is mentioned (tagged, or named by
-  {len(ts.mention_patterns)} mention patterns) without such an account; **none** otherwise.
+  (co-tagged with {", ".join(f"`{e}`" for e in ts.linked_elements)}, or one of
+  {len(ts.participation_patterns)} participation patterns such as co-chairing, running
+  sessions or helping to write the plan; membership of a board alone is not an account);
+  **needs_more** when the third sector is mentioned (a qualifying tag, a rule hit, one of
+  {len(ts.mention_patterns)} mention patterns, or a score of at least `ts_mention_min_score`)
+  without such an account; **none** otherwise.
 - **advocacy = yes** when `{rubric.advocacy.element}` is evidenced (support for children and
   young people to have their say; advocacy for adults does not count).
-- **Confidence** is 0.5 at a threshold and rises by `confidence_step_per_passage` per passage
-  of distance from it; judgements below `review_below_confidence` are listed as
-  "needs human review" at the top of the report.
+- **Confidence** is 0.5 at a threshold and rises with the distance from it (linearly to 1.0
+  across the score scale; by `confidence_step_per_passage` per passage for counts); a rating
+  takes the confidence of the element that would flip it most easily. Judgements below
+  `review_below_confidence` are listed as "needs human review" at the top of the report.
 
 ### Good-practice flags
 
