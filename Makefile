@@ -69,7 +69,7 @@ $(STAMPS)/apt:
 	@touch $@
 
 ## ---- stages ---------------------------------------------------------------------------
-.PHONY: review sample ingest segment train tag score excerpts areas report briefings
+.PHONY: review sample ingest segment train tag score excerpts areas report briefings sessions-example
 
 review: install system-deps ## Run the whole review (builds the sample corpus when RAW has no PDFs)
 	@if [ "$(RAW)" = "data/raw" ] && { [ -f data/raw/SYNTHETIC_CORPUS.md ] || \
@@ -130,7 +130,10 @@ $(SUMMARY): $(SCORES) $(EXCERPTS) $(AREAS) $(wildcard pipeline/report/*.py) $(wi
 	$(CLI) report --raw $(RAW)
 
 briefings: $(AREAS) ## Write a third-sector briefing paper per plan to reports/briefings/
-	$(CLI) briefing --all
+	$(CLI) briefing --all --raw $(RAW)
+
+sessions-example: install ## Check the example engagement-session records and theme the notes
+	$(CLI) sessions data/examples/sessions_example.csv --notes data/examples/session_notes_example.csv --out reports/sessions
 
 ## ---- checks ---------------------------------------------------------------------------
 .PHONY: test pytest lint format a11y evaluate bench notebooks report-pdf

@@ -69,7 +69,7 @@ def main(
         stream=sys.stderr,
         force=True,
     )
-    for noisy in ("pdfminer", "matplotlib", "PIL", "fontTools"):
+    for noisy in ("pdfminer", "matplotlib", "PIL", "fontTools", "weasyprint"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -207,11 +207,16 @@ def report(
     raw: RawOpt = Path("data/raw"),
     processed: ProcessedOpt = Path("data/processed"),
     reports: ReportsOpt = Path("reports"),
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print summary.html to summary.pdf (WeasyPrint).")
+    ] = False,
 ) -> None:
     """Write the summary report (HTML, Markdown), workbook and figures from processed tables."""
-    from pipeline.report import run_report
+    from pipeline.report import html_to_pdf, run_report
 
     written = run_report(_paths(raw=raw, processed=processed, reports=reports))
+    if pdf:
+        written.append(html_to_pdf(reports / "summary.html", reports / "summary.pdf"))
     typer.echo(f"wrote {len(written)} report files to {reports}")
 
 
@@ -244,6 +249,77 @@ def run(
     run_excerpts(paths)
     written = run_report(paths)
     typer.echo(f"review complete: {len(written)} report files in {reports}")
+
+
+@app.command()
+def areas(
+    processed: ProcessedOpt = Path("data/processed"),
+    reports: ReportsOpt = Path("reports"),
+) -> None:
+    """Sort third-sector evidence into the toolkit's three areas of focus (table + chart)."""
+    from pipeline.third_sector import run_areas
+
+    try:
+        table = run_areas(_paths(processed=processed, reports=reports))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    totals = table.groupby("area_of_focus")["n_passages"].sum().to_dict()
+    typer.echo(
+        f"areas of focus for {table['plan_id'].nunique()} plans: passages per area {totals}"
+    )
+
+
+@app.command()
+def briefing(
+    plan_id: Annotated[
+        str | None, typer.Argument(help="Plan to brief on (file stem, e.g. area-2023-26).")
+    ] = None,
+    all_plans: Annotated[bool, typer.Option("--all", help="Write a briefing for every plan.")] = (
+        False
+    ),
+    raw: RawOpt = Path("data/raw"),
+    processed: ProcessedOpt = Path("data/processed"),
+    reports: ReportsOpt = Path("reports"),
+) -> None:
+    """Briefing paper on a plan's third-sector participation, for a toolkit project team."""
+    from pipeline.briefing import BriefingError, write_all_briefings, write_briefing
+
+    if (plan_id is None) == (not all_plans):
+        _fail("give either a PLAN_ID or --all")
+    paths = _paths(raw=raw, processed=processed, reports=reports)
+    try:
+        written = write_all_briefings(paths) if all_plans else write_briefing(paths, plan_id or "")
+    except BriefingError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {len(written)} briefing files to {reports / 'briefings'}")
+
+
+@app.command()
+def sessions(
+    file: Annotated[Path, typer.Argument(help="Session records CSV (or the aggregated table).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("reports/sessions"),
+    notes: Annotated[
+        Path | None, typer.Option("--notes", help="Optional CSV of session notes to theme.")
+    ] = None,
+) -> None:
+    """Participants table, total checks and sector chart from toolkit session records."""
+    from pipeline.sessions import SessionsError, run_session_notes, run_sessions
+
+    try:
+        result = run_sessions(file, out)
+        themes = run_session_notes(notes, out) if notes is not None else None
+    except SessionsError as exc:
+        _fail(str(exc))
+    body = result.table[result.table["locality"] != "Total"]
+    typer.echo(f"{len(body)} localities, {int(result.table['total'].iloc[-1])} participants")
+    if themes is not None:
+        typer.echo(f"themed {int(themes['n_notes'].sum())} notes into {out}/session_themes.csv")
+    for line in result.problems:
+        typer.echo(line)
+    if result.problems:
+        typer.echo(f"{len(result.problems)} row(s) do not add up; outputs written to {out}")
+        raise typer.Exit(code=1)
+    typer.echo(f"every total adds up; outputs written to {out}")
 
 
 def entry() -> None:
