@@ -110,8 +110,11 @@ def segment_plan(
 ) -> list[dict[str, object]]:
     """Passages of one plan, in reading order, with stable ids ``<plan>:p<page>:<n>``."""
     ordered = blocks.sort_values(["page", "block"], kind="stable")
+    skip = [re.compile(p, re.IGNORECASE) for p in settings.skip_sections]
     rows: list[dict[str, object]] = []
     for block in _join_continuations(_blocks_with_sections(ordered), settings):
+        if any(p.search(block.section) for p in skip):
+            continue
         for text in _passage_texts(block, settings):
             if len(text.split()) < settings.min_words:
                 continue

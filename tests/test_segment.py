@@ -83,3 +83,16 @@ def test_output_breaks_contract_loudly() -> None:
     bad["page"] = 0
     with pytest.raises(schemas.TableSchemaError, match="segments.*page"):
         segment_blocks(bad, _manifest())
+
+
+def test_table_of_contents_lines_are_not_passages() -> None:
+    blocks = _blocks(
+        [
+            (2, "heading", "Contents"),
+            (2, "list_item", "4. How we listened to children and young people"),
+            (3, "heading", "How we listened"),
+            (3, "paragraph", "Two hundred pupils took part in workshops in every secondary school."),
+        ]
+    )
+    passages = segment_blocks(blocks, _manifest())
+    assert list(passages["section"]) == ["How we listened"]
