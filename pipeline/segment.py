@@ -31,6 +31,7 @@ class SegmentSettings(StrictModel):
     max_sentences: int = 4
     min_words: int = 4
     continuation_end: str = '.!?:;"”’)]'
+    skip_sections: list[str] = []
 
 
 def load_settings() -> SegmentSettings:
