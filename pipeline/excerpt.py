@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from rapidfuzz import fuzz
@@ -109,7 +110,9 @@ def pick(cands: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
     limit = t.excerpt_max_per_plan
     best_per_element = cands.drop_duplicates("element")  # cands are sorted strongest first
     ordered = pd.concat([best_per_element, cands.drop(best_per_element.index)])
-    chosen_rows, chosen_ids, chosen_texts = [], set(), []
+    chosen_rows: list[Any] = []
+    chosen_ids: set[str] = set()
+    chosen_texts: list[str] = []
     for idx, r in ordered.iterrows():
         if len(chosen_rows) >= limit:
             break

@@ -84,7 +84,7 @@ def build_cover(
 ) -> gpt.Cover:
     git = provenance["git"]
     commit = git["commit"] + (" (with uncommitted changes)" if git.get("dirty") else "")
-    intro = [
+    intro: list[Any] = [
         "This workbook holds the tables behind the Criterion 10 (engagement and ownership of "
         "the Plan) review of Children's Services Plans: plan ratings, counts, evidence "
         "passages with page numbers, good-practice excerpts and reviewer agreement.",

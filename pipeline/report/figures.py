@@ -11,18 +11,21 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from pipeline.config import elements
 from pipeline.report.settings import Palette, ReportSettings
 from pipeline.storage import atomic_path
 
-STYLE = {
+# Typed loosely: matplotlib types rc keys as a closed Literal set.
+STYLE: Any = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.spines.top": False,
@@ -68,7 +71,9 @@ def _text_colour(fill: str, palette: Palette) -> str:
     return palette.text_dark if luminance > 0.45 else palette.text_light
 
 
-def _box(left: float, width: float, top: float, body: float, bottom: float) -> tuple[float, ...]:
+def _box(
+    left: float, width: float, top: float, body: float, bottom: float
+) -> tuple[float, float, float, float]:
     """Axes rectangle with fixed margins in inches (title above, legend/source below)."""
     height = top + body + bottom
     return (left, bottom / height, width, body / height)
@@ -146,7 +151,7 @@ def stacked_bars(
         ax.set_xlabel(xlabel)
         ax.set_ylabel("Planning cycle")
         ax.set_xlim(0, max(left + [1]))
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         handles = [
             Patch(
                 facecolor=palette.sequential[i % len(palette.sequential)],
@@ -208,7 +213,7 @@ def grouped_hbars(
         ax.invert_yaxis()
         ax.set_xlim(0, vmax * 1.12)
         ax.set_xlabel(xlabel)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(cycles) > 1:
             ax.legend(
                 title="Planning cycle",

@@ -17,7 +17,7 @@ from pipeline.storage import atomic_path, write_text
 
 
 def _autoescape(name: str | None) -> bool:
-    return bool(name) and (name.endswith(".html.j2") or name.endswith(".html"))
+    return name is not None and name.endswith((".html.j2", ".html"))
 
 
 def md_escape(value: Any) -> str:

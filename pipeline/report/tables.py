@@ -58,14 +58,19 @@ def _as_bool(series: pd.Series) -> pd.Series:
     return series.astype(str).str.strip().str.lower().isin({"true", "1", "yes"})
 
 
-def _read(processed: Path, stem: str, required: bool = True) -> pd.DataFrame | None:
+def _read_optional(processed: Path, stem: str) -> pd.DataFrame | None:
     for suffix in (".csv", ".parquet"):
         path = processed / f"{stem}{suffix}"
         if path.exists():
             return read_table(path)
-    if required:
-        raise ReportInputError(f"{processed / stem}.csv not found: run the earlier stages first")
     return None
+
+
+def _read(processed: Path, stem: str) -> pd.DataFrame:
+    table = _read_optional(processed, stem)
+    if table is None:
+        raise ReportInputError(f"{processed / stem}.csv not found: run the earlier stages first")
+    return table
 
 
 def _text_columns(df: pd.DataFrame, schema: object) -> pd.DataFrame:
@@ -102,7 +107,7 @@ def load_inputs(paths: Paths) -> ReportData:
     passages = pd.read_parquet(passages_path)
     optional = {}
     for stem in OPTIONAL_TABLES:
-        table = _read(processed, stem, required=False)
+        table = _read_optional(processed, stem)
         if table is not None:
             optional[stem] = table
     synthetic = (Path(paths.raw) / "SYNTHETIC_CORPUS.md").exists()
