@@ -63,10 +63,16 @@ def test_every_rating_cites_a_passage_on_a_real_page(reviewed: Paths) -> None:
     evidence = read_table(reviewed.processed / "evidence.csv")
     cited = 0
     for row in scores.itertuples(index=False):
-        for judgement, empty in (("criterion10", "not_met"), ("third_sector", "none"), ("advocacy", "no")):
+        for judgement, empty in (
+            ("criterion10", "not_met"),
+            ("third_sector", "none"),
+            ("advocacy", "no"),
+        ):
             if getattr(row, judgement) == empty:
                 continue
-            rows = evidence[(evidence["plan_id"] == row.plan_id) & (evidence["judgement"] == judgement)]
+            rows = evidence[
+                (evidence["plan_id"] == row.plan_id) & (evidence["judgement"] == judgement)
+            ]
             assert len(rows), f"{row.plan_id}: {judgement}={getattr(row, judgement)} cites nothing"
             pdf_path = reviewed.raw / manifest.loc[row.plan_id, "file"]
             with pypdfium2.PdfDocument(pdf_path) as pdf:

@@ -62,7 +62,11 @@ def test_paragraph_split_across_pages_is_joined_and_keeps_first_page() -> None:
 def test_table_rows_become_passages_and_short_fragments_are_dropped() -> None:
     blocks = _blocks(
         [
-            (5, "table", "Priority | Action | Lead\nMental health | Open two youth drop-ins | NHS"),
+            (
+                5,
+                "table",
+                "Priority | Action | Lead\nMental health | Open two youth drop-ins | NHS",
+            ),
             (5, "paragraph", "12"),
         ]
     )
@@ -91,7 +95,11 @@ def test_table_of_contents_lines_are_not_passages() -> None:
             (2, "heading", "Contents"),
             (2, "list_item", "4. How we listened to children and young people"),
             (3, "heading", "How we listened"),
-            (3, "paragraph", "Two hundred pupils took part in workshops in every secondary school."),
+            (
+                3,
+                "paragraph",
+                "Two hundred pupils took part in workshops in every secondary school.",
+            ),
         ]
     )
     passages = segment_blocks(blocks, _manifest())
