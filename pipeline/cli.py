@@ -323,8 +323,11 @@ def sessions(
 
 
 def entry() -> None:
-    """Console entry point that turns configuration mistakes into one-line errors."""
+    """Console entry point that turns configuration and contract errors into one line."""
+    from pipeline.schemas import TableSchemaError
+
     try:
         app()
-    except ConfigError as exc:
-        _fail(str(exc))
+    except (ConfigError, TableSchemaError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

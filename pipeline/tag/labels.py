@@ -1,0 +1,104 @@
+"""The labelled passage set and its fixed train/test split.
+
+Labels are JSON lines in ``data/labels/passages_*.jsonl``: ``{"id", "text", "elements",
+"register", "hard_negative", "note"}``. The held-out TEST split is every passage whose
+``int(sha1(id), 16) % modulus == remainder`` (``tagger.yaml`` split: 4 and 0, i.e. about a
+quarter); it depends on the id alone, so adding passages never moves old ones between splits.
+A training passage whose normalised text also appears in TEST is dropped from training, so a
+duplicate can never leak the answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import ConfigError, element_ids
+from pipeline.storage import sha256_file
+from pipeline.tag.nlp import normalise_text
+from pipeline.tag.settings import SplitConfig
+
+LABEL_GLOB = "passages_*.jsonl"
+
+
+class LabelError(ConfigError):
+    """A label file line is malformed; the message names file and line."""
+
+
+def label_files(directory: Path) -> list[Path]:
+    return sorted(Path(directory).glob(LABEL_GLOB))
+
+
+def _parse_line(line: str, where: str) -> dict:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise LabelError(f"{where}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+        raise LabelError(f"{where}: expected an object with a string 'id'")
+    if not isinstance(row.get("text"), str) or not row["text"].strip():
+        raise LabelError(f"{where}: 'text' must be a non-empty string")
+    elements = row.get("elements")
+    if not isinstance(elements, list) or not set(elements) <= set(element_ids()):
+        raise LabelError(f"{where}: 'elements' must be a list of {element_ids()}")
+    return row
+
+
+def load_labels(directory: Path) -> pd.DataFrame:
+    """All labelled passages: id, text, elements (list), register, hard_negative, file."""
+    rows = []
+    for path in label_files(directory):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            row = _parse_line(line, f"{path}:{number}")
+            rows.append(
+                {
+                    "id": row["id"],
+                    "text": row["text"],
+                    "elements": sorted(set(row["elements"]), key=element_ids().index),
+                    "register": str(row.get("register") or ""),
+                    "hard_negative": str(row.get("hard_negative") or ""),
+                    "file": path.name,
+                }
+            )
+    if not rows:
+        raise LabelError(f"no labelled passages found in {directory}/{LABEL_GLOB}")
+    df = pd.DataFrame(rows)
+    dupes = df["id"][df["id"].duplicated()].tolist()
+    if dupes:
+        raise LabelError(f"duplicate label ids: {dupes[:10]}")
+    return df.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def in_test(passage_id: str, split: SplitConfig) -> bool:
+    digest = int(hashlib.sha1(passage_id.encode("utf-8")).hexdigest(), 16)
+    return digest % split.modulus == split.remainder
+
+
+def split_labels(df: pd.DataFrame, split: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) with train passages whose text duplicates a test passage removed."""
+    is_test = df["id"].map(lambda i: in_test(i, split))
+    test = df[is_test].reset_index(drop=True)
+    test_texts = set(test["text"].map(normalise_text))
+    train = df[~is_test & ~df["text"].map(normalise_text).isin(test_texts)]
+    return train.reset_index(drop=True), test
+
+
+def label_matrix(df: pd.DataFrame) -> np.ndarray:
+    """Binary (n_passages x 13) matrix in element order."""
+    ids = element_ids()
+    y = np.zeros((len(df), len(ids)), dtype=int)
+    for row, elements in enumerate(df["elements"]):
+        for element in elements:
+            y[row, ids.index(element)] = 1
+    return y
+
+
+def label_provenance(directory: Path) -> dict[str, str]:
+    """SHA-256 of every label file, for models/metrics.json."""
+    return {p.name: sha256_file(p) for p in label_files(directory)}
