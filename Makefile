@@ -158,9 +158,9 @@ a11y: review ## Run axe-core (headless Chromium) on every generated HTML page
 evaluate: $(MODEL) ## Tagger precision/recall/F1 on the held-out split
 	$(CLI) evaluate
 
-bench: install system-deps ## Benchmark ingest (and tagging) on the sample corpus and ../shared/pdfs
+bench: install system-deps $(MODEL) ## Measure ingest and tagging speed and memory (reports/bench.md)
 	@$(MAKE) --no-print-directory sample
-	$(PY) -m pipeline.bench --raw data/raw --extra ../shared/pdfs
+	$(PY) -m pipeline.bench --raw data/raw $(if $(wildcard ../shared/pdfs),--extra ../shared/pdfs)
 
 report-pdf: $(SUMMARY) ## PDF of the HTML report (WeasyPrint; installs the [pdf] extra)
 	$(PY) -m pip install --quiet -e '.[pdf]'

@@ -106,6 +106,21 @@ class Paths:
     reviewer: Path = Path("data/reviewer")
     labels: Path = Path("data/labels")
 
+    @classmethod
+    def under(cls, root: Path, **overrides: Path) -> Paths:
+        """Every folder under ``root`` (for tests and scratch runs), with optional overrides."""
+        root = Path(root)
+        folders = {
+            "raw": root / "raw",
+            "interim": root / "interim",
+            "processed": root / "processed",
+            "reports": root / "reports",
+            "models": root / "models",
+            "reviewer": root / "reviewer",
+            "labels": root / "labels",
+        }
+        return cls(**{**folders, **overrides})
+
     @property
     def manifest(self) -> Path:
         return self.processed / "manifest.csv"

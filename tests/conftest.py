@@ -18,18 +18,8 @@ LABELS = REPO / "data" / "labels"
 
 
 def paths_under(root: Path, **overrides: Path) -> Paths:
-    """A Paths whose folders all live under ``root`` (labels default to the repo's)."""
-    values = {
-        "raw": root / "raw",
-        "interim": root / "interim",
-        "processed": root / "processed",
-        "reports": root / "reports",
-        "models": root / "models",
-        "reviewer": root / "reviewer",
-        "labels": LABELS,
-    }
-    values.update(overrides)
-    return Paths(**values)
+    """A Paths whose folders all live under ``root``; labels default to the repository's."""
+    return Paths.under(root, **{"labels": LABELS, **overrides})
 
 
 @pytest.fixture(scope="session")

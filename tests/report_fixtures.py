@@ -246,15 +246,7 @@ def build_processed(
     agreement: bool = False,
 ) -> Paths:
     """Write the processed tables under ``root`` and return Paths pointing there."""
-    paths = Paths(
-        raw=root / "raw",
-        interim=root / "interim",
-        processed=root / "processed",
-        reports=root / "reports",
-        models=root / "models",
-        reviewer=root / "reviewer",
-        labels=root / "labels",
-    )
+    paths = Paths.under(root)
     paths.raw.mkdir(parents=True, exist_ok=True)
     if synthetic:
         write_text(paths.raw / "SYNTHETIC_CORPUS.md", "# SYNTHETIC sample corpus\n")

@@ -156,15 +156,7 @@ def plan_scores_table() -> pd.DataFrame:
 
 def write_inputs(root: Path, with_scores: bool = True, synthetic: bool = False) -> Paths:
     """Lay out data/processed (and data/raw) under ``root``; return the Paths."""
-    paths = Paths(
-        raw=root / "raw",
-        interim=root / "interim",
-        processed=root / "processed",
-        reports=root / "reports",
-        models=root / "models",
-        reviewer=root / "reviewer",
-        labels=root / "labels",
-    )
+    paths = Paths.under(root)
     paths.raw.mkdir(parents=True)
     write_parquet(passages_table(), paths.passages)
     if with_scores:
