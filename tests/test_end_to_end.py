@@ -110,3 +110,43 @@ def test_report_files_exist_and_say_synthetic(reviewed: Paths) -> None:
         assert "synthetic" in text.lower()
     assert re.search(r"<img[^>]+src=\"[^\"]+\.(svg|png)\"", html) or "<svg" in html
     assert (reviewed.reports / "csp_review.xlsx").exists()
+
+
+def test_a_second_run_leaves_processed_tables_byte_identical(
+    reviewed: Paths, tmp_path_factory
+) -> None:
+    """Same input, same output: time stamps live only in reports/run_log.json."""
+    import filecmp
+
+    from pipeline.excerpt import run_excerpts
+    from pipeline.ingest import run_ingest
+    from pipeline.report import run_report
+    from pipeline.score import run_score
+    from pipeline.segment import run_segment
+    from pipeline.tag import run_tag
+    from pipeline.third_sector import run_areas
+
+    root = tmp_path_factory.mktemp("second_run")
+    again = Paths(
+        raw=reviewed.raw,
+        interim=root / "interim",
+        processed=root / "processed",
+        reports=root / "reports",
+        models=reviewed.models,
+        reviewer=reviewed.reviewer,
+        labels=reviewed.labels,
+    )
+    run_ingest(again, workers=1)
+    run_segment(again)
+    run_tag(again)
+    run_score(again)
+    run_excerpts(again)
+    run_areas(again)
+    run_report(again)
+    first = sorted(p.name for p in reviewed.processed.iterdir())
+    second = sorted(p.name for p in again.processed.iterdir())
+    assert first == second
+    _, mismatch, errors = filecmp.cmpfiles(
+        reviewed.processed, again.processed, first, shallow=False
+    )
+    assert mismatch == [] and errors == []
