@@ -267,16 +267,18 @@ def render(context: dict[str, Any]) -> tuple[str, str]:
 
 
 def _pdf(html_path: Path, pdf_path: Path) -> Path | None:
-    """PDF through the report stage's converter when it exists; otherwise skip quietly."""
-    try:
-        from pipeline import report
-    except ImportError:
+    """PDF through the report stage's converter when WeasyPrint is installed; else skip.
+
+    Without WeasyPrint (an optional extra: `make report-pdf` installs it) there is nothing
+    to warn about per plan: the HTML and Markdown are the briefing.
+    """
+    from pipeline.report import html_to_pdf
+    from pipeline.report.html import weasyprint_available
+
+    if not weasyprint_available():
         return None
-    convert = getattr(report, "html_to_pdf", None)
-    if convert is None:
-        return None
     try:
-        convert(html_path, pdf_path)
+        html_to_pdf(html_path, pdf_path)
     except (OSError, RuntimeError, ValueError) as exc:
         log.warning("no PDF for %s: %s", html_path.name, exc)
         return None
@@ -314,7 +316,11 @@ def write_all_briefings(
     paths: Paths, config_path: Path = AREAS_FILE, pdf: bool = True
 ) -> list[Path]:
     """A briefing for every plan (inputs read once)."""
+    from pipeline.report.html import weasyprint_available
+
     inputs = load_inputs(paths, config_path)
+    if pdf and not weasyprint_available():
+        log.info("briefings as HTML and Markdown only: WeasyPrint (make report-pdf) not installed")
     written: list[Path] = []
     for plan_id in tqdm(plan_ids(inputs), desc="briefings", unit="plan", leave=False):
         written += write_briefing(paths, plan_id, inputs, config_path, pdf=pdf)
