@@ -32,6 +32,7 @@ class SegmentSettings(StrictModel):
     min_words: int = 4
     continuation_end: str = '.!?:;"”’)]'
     skip_sections: list[str] = []
+    header_cell_max_words: int = 4
 
 
 def load_settings() -> SegmentSettings:
@@ -85,9 +86,21 @@ def _join_continuations(blocks: Iterable[_Block], settings: SegmentSettings) -> 
     return joined
 
 
-def _table_rows(text: str) -> list[str]:
-    """Rows of a table block (one per line); the header row is kept as a row of its own."""
-    return [_clean(line) for line in text.splitlines() if _clean(line)]
+def _is_header_row(row: str, settings: SegmentSettings) -> bool:
+    cells = [c.strip() for c in row.split("|")]
+    return len(cells) > 1 and all(
+        len(c.split()) <= settings.header_cell_max_words and not any(ch.isdigit() for ch in c)
+        for c in cells
+    )
+
+
+def _table_rows(text: str, settings: SegmentSettings) -> list[str]:
+    """Rows of a table block, one per line. A header row ("Priority | Action | Lead") names
+    columns and carries no evidence of its own, so it is not a passage."""
+    rows = [_clean(line) for line in text.splitlines() if _clean(line)]
+    if rows and _is_header_row(rows[0], settings):
+        rows = rows[1:]
+    return rows
 
 
 def _sentence_windows(text: str, size: int) -> list[str]:
@@ -99,7 +112,7 @@ def _sentence_windows(text: str, size: int) -> list[str]:
 
 def _passage_texts(block: _Block, settings: SegmentSettings) -> list[str]:
     if block.kind == "table":
-        return _table_rows(block.text)
+        return _table_rows(block.text, settings)
     text = _clean(block.text)
     if block.kind == "paragraph":
         return _sentence_windows(text, settings.max_sentences)

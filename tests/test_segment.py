@@ -59,7 +59,7 @@ def test_paragraph_split_across_pages_is_joined_and_keeps_first_page() -> None:
     assert "Ferry Road community hall" in passages.iloc[0]["text"]
 
 
-def test_table_rows_become_passages_and_short_fragments_are_dropped() -> None:
+def test_table_rows_become_passages_without_header_or_short_fragments() -> None:
     blocks = _blocks(
         [
             (
@@ -71,8 +71,8 @@ def test_table_rows_become_passages_and_short_fragments_are_dropped() -> None:
         ]
     )
     passages = segment_blocks(blocks, _manifest())
-    assert list(passages["kind"]) == ["table", "table"]
-    assert passages.iloc[1]["text"] == "Mental health | Open two youth drop-ins | NHS"
+    assert list(passages["kind"]) == ["table"]
+    assert passages.iloc[0]["text"] == "Mental health | Open two youth drop-ins | NHS"
 
 
 def test_long_paragraph_is_windowed_by_sentences() -> None:
