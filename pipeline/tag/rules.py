@@ -13,6 +13,7 @@ so every hit says which pattern fired.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -189,13 +190,15 @@ def chain_hits(spans: list, windows: dict[str, list[int]]) -> list[tuple[str, st
         gaps = windows[pid]
         if len(found) < len(gaps) + 1:
             continue
-        for start, end in sorted(found[0]):
+        ordered = {k: sorted(v) for k, v in found.items()}  # sort once, then bisect per start
+        for start, end in ordered[0]:
             cursor = end
             for k, gap in enumerate(gaps, start=1):
-                nxt = [e for s, e in sorted(found.get(k, [])) if cursor <= s <= cursor + gap]
-                if not nxt:
+                candidates = ordered.get(k, [])
+                at = bisect_left(candidates, (cursor, -1))
+                if at == len(candidates) or candidates[at][0] > cursor + gap:
                     break
-                cursor = nxt[0]
+                cursor = candidates[at][1]
             else:
                 if (pid, start) not in whole:
                     whole[(pid, start)] = (pid, labels[pid], start, cursor)
