@@ -22,9 +22,12 @@ def _crash_on_three(item: int) -> int:
 def test_workers_are_recycled() -> None:
     results = dict(map_unordered(_pid_of, list(range(6)), workers=2, tasks_per_child=1))
     assert sorted(results) == list(range(6))
-    pids = {pid for _, pid in results.values()}
+    pids = [pid for _, pid in results.values()]
     assert os.getpid() not in pids
-    assert len(pids) >= 4  # a fresh pool after every 2 files
+    # A pool is replaced after workers * tasks_per_child = 2 files, and a pool may start only
+    # one of its two workers when files are quick: so no process reads more than 2 files.
+    assert max(pids.count(pid) for pid in pids) <= 2
+    assert len(set(pids)) >= 3
 
 
 def test_a_crashing_item_is_reported_and_the_rest_finish() -> None:
