@@ -20,7 +20,7 @@ from tqdm import tqdm
 from pipeline import schemas
 from pipeline.config import element_ids
 from pipeline.report import figures
-from pipeline.report import tables as report_tables
+from pipeline.report.content import corpus_label, draw_scorecard
 from pipeline.report.settings import palette, report_settings
 from pipeline.score import Rubric, ScoreResult, score_plans, split_list, with_thresholds
 from pipeline.storage import read_table
@@ -119,24 +119,13 @@ def element_heatmap(
     element_status: pd.DataFrame, plan_scores: pd.DataFrame, synthetic: bool = False
 ) -> Figure:
     """The report's elements-by-plan heatmap, drawn from the processed tables (not saved)."""
-    matrix = report_tables.status_matrix(element_status, plan_scores)
-    by_plan = plan_scores.set_index("plan_id")
-    labels = [f"{by_plan.loc[p, 'area']} ({by_plan.loc[p, 'cycle']})" for p in matrix.index]
     settings = report_settings()
-    cycles = ", ".join(sorted(plan_scores["cycle"].astype(str).unique()))
-    kind = "Synthetic sample corpus" if synthetic else "Children's Services Plans"
+    cycles = sorted(plan_scores["cycle"].astype(str).unique())
     context = figures.ChartContext(
-        f"{kind}: {len(plan_scores)} plans, cycles {cycles}", synthetic, settings.source
+        corpus_label(len(plan_scores), cycles, synthetic), synthetic, settings.source
     )
-    return figures.heatmap(
-        matrix,
-        labels,
-        palette=palette(),
-        settings=settings,
-        title="Evidence elements by plan",
-        subtitle=context.subtitle("Status of each Criterion 10 evidence element in each plan"),
-        source=context.source,
-    )
+    fig, _ = draw_scorecard(element_status, plan_scores, context, settings, palette())
+    return fig
 
 
 def criterion10_counts(plan_scores: pd.DataFrame) -> dict[str, int]:

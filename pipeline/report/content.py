@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure as MplFigure
 
 from pipeline import schemas
 from pipeline.config import element_ids, elements
@@ -79,10 +80,43 @@ def _records(df: pd.DataFrame) -> list[list[Any]]:
     return [list(r) for r in df.itertuples(index=False, name=None)]
 
 
+def corpus_label(n_plans: int, cycles: list[str], synthetic: bool) -> str:
+    """How charts name the corpus, e.g. "Synthetic sample corpus: 17 plans, cycles ..."."""
+    kind = "Synthetic sample corpus" if synthetic else "Children's Services Plans"
+    return f"{kind}: {n_plans} plans, cycles {', '.join(cycles) or 'no cycle'}"
+
+
 def corpus_name(data: tables.ReportData) -> str:
-    cycles = ", ".join(data.cycles) or "no cycle"
-    kind = "Synthetic sample corpus" if data.synthetic else "Children's Services Plans"
-    return f"{kind}: {len(data.plan_scores)} plans, cycles {cycles}"
+    return corpus_label(len(data.plan_scores), list(data.cycles), data.synthetic)
+
+
+SCORECARD_TITLE = "Evidence elements by plan"
+
+
+def draw_scorecard(
+    element_status: pd.DataFrame,
+    plan_scores: pd.DataFrame,
+    ctx: figures.ChartContext,
+    s: ReportSettings,
+    pal: Palette,
+) -> tuple[MplFigure, pd.DataFrame]:
+    """The elements-by-plan heatmap and the status matrix it draws (report and notebooks)."""
+    matrix = tables.status_matrix(element_status, plan_scores)
+    by_plan = plan_scores.set_index("plan_id")
+    labels = [
+        _plan_row_label({"area": by_plan.loc[p, "area"], "cycle": by_plan.loc[p, "cycle"]})
+        for p in matrix.index
+    ]
+    fig = figures.heatmap(
+        matrix,
+        labels,
+        palette=pal,
+        settings=s,
+        title=SCORECARD_TITLE,
+        subtitle=ctx.subtitle("Status of each Criterion 10 evidence element in each plan"),
+        source=ctx.source,
+    )
+    return fig, matrix
 
 
 def _c10_table(c10: pd.DataFrame, s: ReportSettings) -> Table:
@@ -245,22 +279,8 @@ def build_charts(
         "table-third-sector",
     )
 
-    matrix = tables.status_matrix(data.element_status, data.plan_scores)
-    ordered = tables.plan_sort(data.plan_scores).set_index("plan_id")
-    labels = [
-        _plan_row_label({"area": ordered.loc[p, "area"], "cycle": ordered.loc[p, "cycle"]})
-        for p in matrix.index
-    ]
-    title = "Evidence elements by plan"
-    fig = figures.heatmap(
-        matrix,
-        labels,
-        palette=pal,
-        settings=s,
-        title=title,
-        subtitle=ctx.subtitle("Status of each Criterion 10 evidence element in each plan"),
-        source=ctx.source,
-    )
+    fig, matrix = draw_scorecard(data.element_status, data.plan_scores, ctx, s, pal)
+    title = SCORECARD_TITLE
     n_e = int((matrix == "evidenced").to_numpy().sum())
     n_p = int((matrix == "promised").to_numpy().sum())
     key = ", ".join(
