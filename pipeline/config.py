@@ -21,6 +21,10 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 Model = TypeVar("Model", bound=BaseModel)
 
 
+# the sample corpus writes its hand-labelled passages here (beside its PDFs in data/raw/)
+SAMPLE_PASSAGE_LABELS = "sample_passage_labels.csv"
+
+
 class ConfigError(ValueError):
     """A resource file is malformed; the message is one line naming file and key."""
 

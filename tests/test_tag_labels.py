@@ -58,6 +58,28 @@ def test_split_is_fixed_and_every_element_has_test_positives(labels) -> None:
     assert not set(train["text"].map(normalise_text)) & set(test["text"].map(normalise_text))
 
 
+def test_a_reworded_copy_of_a_test_passage_is_dropped_from_training() -> None:
+    import pandas as pd
+
+    split = SplitConfig(modulus=4, remainder=0, near_duplicate_ratio=85)
+    test_id = next(f"t{i}" for i in range(100) if in_test(f"t{i}", split))
+    train_ids = [f"r{i}" for i in range(100) if not in_test(f"r{i}", split)][:3]
+    original = (
+        "Forty-two young carers met at Glenfinnan Hall in May and named transport as their worry."
+    )
+    rows = [
+        (test_id, original),
+        (train_ids[0], original.replace("Forty-two", "Forty-three")),  # reworded copy: leaks
+        (train_ids[1], original.upper()),  # case only: leaks
+        (train_ids[2], "The Parent Council ran an evening session on the draft school plan."),
+    ]
+    blank = {"elements": [], "register": "", "hard_negative": ""}
+    df = pd.DataFrame([{"id": i, "text": t, **blank} for i, t in rows])
+    train, test = split_labels(df, split)
+    assert list(test["id"]) == [test_id]
+    assert list(train["id"]) == [train_ids[2]]
+
+
 def test_split_rule_is_the_documented_hash() -> None:
     split = SplitConfig(modulus=4, remainder=0)
     # sha1("a0001") ends in ...; computed independently of the code under test

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import SAMPLE_PASSAGE_LABELS
 from pipeline.sample_corpus.compose import (
     PlanLabels,
     compose_plan,
@@ -103,6 +104,6 @@ def build(out_dir: Path) -> list[Path]:
     label_rows.sort(key=lambda r: str(r[0]))
     passage_rows.sort(key=lambda r: (str(r[0]), int(r[1])))  # stable: keeps reading order
     _write_text(out_dir / "sample_labels.csv", _csv_text(LABEL_COLUMNS, label_rows))
-    _write_text(out_dir / "sample_passage_labels.csv", _csv_text(PASSAGE_COLUMNS, passage_rows))
+    _write_text(out_dir / SAMPLE_PASSAGE_LABELS, _csv_text(PASSAGE_COLUMNS, passage_rows))
     _write_text(out_dir / "SYNTHETIC_CORPUS.md", README)
     return sorted(pdfs)

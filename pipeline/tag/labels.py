@@ -4,8 +4,9 @@ Labels are JSON lines in ``data/labels/passages_*.jsonl``: ``{"id", "text", "ele
 "register", "hard_negative", "note"}``. The held-out TEST split is every passage whose
 ``int(sha1(id), 16) % modulus == remainder`` (``tagger.yaml`` split: 4 and 0, i.e. about a
 quarter); it depends on the id alone, so adding passages never moves old ones between splits.
-A training passage whose normalised text also appears in TEST is dropped from training, so a
-duplicate can never leak the answer.
+A training passage whose normalised text is a near-duplicate of a TEST passage (rapidfuzz
+token-sort ratio at or above ``split.near_duplicate_ratio``) is dropped from training, so a
+reworded copy can never leak the answer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from pipeline.config import ConfigError, element_ids
 from pipeline.storage import sha256_file
@@ -80,13 +82,26 @@ def in_test(passage_id: str, split: SplitConfig) -> bool:
     return digest % split.modulus == split.remainder
 
 
+def near_test_duplicates(
+    train_texts: list[str], test_texts: list[str], ratio: float
+) -> np.ndarray:
+    """Booleans over ``train_texts``: True where some test text scores >= ``ratio`` (0-100)."""
+    if not train_texts or not test_texts:
+        return np.zeros(len(train_texts), dtype=bool)
+    clean = [[normalise_text(t).lower() for t in texts] for texts in (train_texts, test_texts)]
+    scores = process.cdist(*clean, scorer=fuzz.token_sort_ratio, score_cutoff=ratio, workers=1)
+    return np.asarray(scores.max(axis=1) >= ratio)
+
+
 def split_labels(df: pd.DataFrame, split: SplitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, test) with train passages whose text duplicates a test passage removed."""
-    is_test = df["id"].map(lambda i: in_test(i, split))
+    """(train, test) with train passages that (nearly) duplicate a test passage removed."""
+    is_test = df["id"].map(lambda i: in_test(i, split)).to_numpy(dtype=bool)
     test = df[is_test].reset_index(drop=True)
-    test_texts = set(test["text"].map(normalise_text))
-    train = df[~is_test & ~df["text"].map(normalise_text).isin(test_texts)]
-    return train.reset_index(drop=True), test
+    candidates = df[~is_test]
+    leaks = near_test_duplicates(
+        candidates["text"].tolist(), test["text"].tolist(), split.near_duplicate_ratio
+    )
+    return candidates[~leaks].reset_index(drop=True), test
 
 
 def label_matrix(df: pd.DataFrame) -> np.ndarray:

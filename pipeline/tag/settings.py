@@ -16,6 +16,7 @@ TAGGER_FILE = RESOURCES / "tagger.yaml"
 class SplitConfig(StrictModel):
     modulus: int = Field(ge=2)
     remainder: int = Field(ge=0)
+    near_duplicate_ratio: float = Field(default=85.0, gt=0, le=100)
 
 
 class ModelConfig(StrictModel):
@@ -39,16 +40,19 @@ class CombineConfig(StrictModel):
     threshold_grid: list[float]
     tuning_folds: int = Field(ge=2)
     passage_veto: dict[str, list[str]] = Field(default_factory=dict)
+    hard_veto: dict[str, list[str]] = Field(default_factory=dict)
+    hard_veto_factor: float = Field(default=0.0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _elements(self) -> CombineConfig:
         for name in ("rule_boost_grid", "veto_factor_grid", "threshold_grid"):
             if not all(0.0 <= v <= 1.0 for v in getattr(self, name)):
                 raise ValueError(f"{name}: values must lie in [0, 1]")
-        for category, elements in self.passage_veto.items():
-            unknown = set(elements) - set(element_ids())
-            if unknown:
-                raise ValueError(f"passage_veto.{category}: unknown elements {sorted(unknown)}")
+        for name in ("passage_veto", "hard_veto"):
+            for category, elements in getattr(self, name).items():
+                unknown = set(elements) - set(element_ids())
+                if unknown:
+                    raise ValueError(f"{name}.{category}: unknown elements {sorted(unknown)}")
         return self
 
 

@@ -15,7 +15,7 @@ import spacy
 from tqdm.auto import tqdm
 
 from pipeline import schemas
-from pipeline.config import ConfigError, element_ids
+from pipeline.config import SAMPLE_PASSAGE_LABELS, ConfigError, element_ids
 from pipeline.storage import read_table, sha256_file, write_parquet, write_text
 from pipeline.tag.classifier import ModelBundle, fit_pipeline, load_bundle, save_bundle
 from pipeline.tag.evaluate import (
@@ -24,13 +24,21 @@ from pipeline.tag.evaluate import (
     macro_f1,
     metrics_table,
     report_markdown,
+    sample_section,
 )
-from pipeline.tag.labels import label_matrix, label_provenance, load_labels, split_labels
+from pipeline.tag.labels import (
+    LabelError,
+    label_matrix,
+    label_provenance,
+    load_labels,
+    split_labels,
+)
 from pipeline.tag.nlp import normalise_text
 from pipeline.tag.settings import TAGGER_FILE, TaggerConfig, default_tagger_config
 from pipeline.tag.tagger import (
     RuleEngine,
     Tagger,
+    hard_veto_matrix,
     rule_matrix,
     threshold_vector,
     veto_matrix,
@@ -84,8 +92,9 @@ def run_train(paths, config: TaggerConfig | None = None) -> dict:
     evidence = engine.analyse(texts)
     rules = rule_matrix(evidence, elements)
     veto = veto_matrix(evidence, elements, cfg.combine)
+    hard = hard_veto_matrix(evidence, elements, cfg.combine)
     oof = cross_val_proba(texts, y, cfg) if cfg.combine.tune_thresholds else np.zeros(y.shape)
-    model_t, combination = tune_thresholds(y, oof, rules, veto, elements, cfg)
+    model_t, combination = tune_thresholds(y, oof, rules, veto, elements, cfg, hard)
     pipeline = fit_pipeline(texts, y, cfg.model, cfg.seed)
     bundle = ModelBundle(pipeline, elements, model_t, combination)
     target = Path(paths.tagger_model)
@@ -227,8 +236,38 @@ def run_evaluate(paths, config: TaggerConfig | None = None) -> str:
         "thresholds_model": bundle.thresholds_model,
     }
     report = report_markdown(pred, table, macro, tagger.elements, provenance)
+    text = format_table(table, macro, len(test))
+    sample_file = Path(paths.raw) / SAMPLE_PASSAGE_LABELS
+    if sample_file.exists():
+        sample = load_sample_passages(sample_file)
+        sample_pred = predict_split(tagger, sample)
+        sample_table, sample_macro = (
+            metrics_table(sample_pred, tagger.elements),
+            macro_f1(sample_pred),
+        )
+        report += sample_section(sample_table, sample_macro, str(sample_file), len(sample))
+        text += "\n\n" + format_table(sample_table, sample_macro, len(sample)).replace(
+            "held-out test split", f"sample corpus passages ({sample_file.name}, synthetic)"
+        )
     target = Path(paths.reports) / "tagger_evaluation.md"
     write_text(target, report)
-    text = format_table(table, macro, len(test))
     log.info("wrote %s", target)
     return text
+
+
+def load_sample_passages(source: Path) -> pd.DataFrame:
+    """The sample corpus's hand-labelled passages (``plan_id, page, text, elements`` with
+    elements joined by ``;``) as a frame shaped like the labelled set."""
+    table = pd.read_csv(source, dtype=str, keep_default_na=False)
+    known = element_ids()
+    elements = [
+        sorted(set(filter(None, e.split(";"))), key=known.index) for e in table["elements"]
+    ]
+    unknown = {e for row in elements for e in row} - set(known)
+    if unknown:
+        raise LabelError(f"{source}: unknown elements {sorted(unknown)}")
+    ids = [
+        f"{plan}#p{page}#{i}"
+        for i, (plan, page) in enumerate(zip(table["plan_id"], table["page"], strict=True))
+    ]
+    return pd.DataFrame({"id": ids, "text": table["text"], "elements": elements})

@@ -6,6 +6,8 @@ Combination (the same rule is documented in ``resources/tagger.yaml``), per elem
     R = an evidence pattern for e fired and no context modifier cancelled it
     C = every pattern hit for e was cancelled, or a passage-veto category for e was found
         while no pattern for e survived
+    H = every hit for e was cancelled and one of them by a hard category (negation): p is
+        first scaled by hard_veto_factor, whatever veto[e] was tuned to
     s = p + boost[e] * (1 - p)   if R      (rule evidence raises the score)
         p * veto[e]              elif C    (negation, promise, wrong sense veto)
         p                        otherwise (paraphrase: the model alone)
@@ -96,6 +98,30 @@ def veto_matrix(
     return out
 
 
+def hard_veto_matrix(
+    evidence: Sequence[Evidence], elements: Sequence[str], combine: CombineConfig
+) -> np.ndarray:
+    """(n, k) booleans: no hit for the element survived and one was cancelled by a category
+    that ``combine.hard_veto`` lists for that element (negation: the spec says it never
+    counts)."""
+    out = np.zeros((len(evidence), len(elements)), dtype=bool)
+    for j, element in enumerate(elements):
+        hard = {c for c, listed in combine.hard_veto.items() if element in listed}
+        if not hard:
+            continue
+        for i, ev in enumerate(evidence):
+            hits = [h for h in ev.hits if h.element == element]
+            out[i, j] = not any(h.supports for h in hits) and any(
+                hard & set(h.cancelled_by) for h in hits
+            )
+    return out
+
+
+def apply_hard_veto(p: np.ndarray, hard: np.ndarray, factor: float) -> np.ndarray:
+    """Model probabilities with hard-vetoed cells scaled by ``factor`` before combination."""
+    return np.where(hard, p * factor, p)
+
+
 def combine_scores(
     p: np.ndarray,
     rules: np.ndarray,
@@ -163,8 +189,11 @@ class Tagger:
         evidence = self.engine.analyse(clean)
         p = predict_proba(self.bundle.pipeline, clean).reshape(len(clean), len(self.elements))
         rules = rule_matrix(evidence, self.elements)
-        veto = veto_matrix(evidence, self.elements, self.config.combine)
-        return p, combine_scores(p, rules, veto, self.boost, self.veto), evidence
+        combine = self.config.combine
+        veto = veto_matrix(evidence, self.elements, combine)
+        hard = hard_veto_matrix(evidence, self.elements, combine)
+        p_vetoed = apply_hard_veto(p, hard, combine.hard_veto_factor)
+        return p, combine_scores(p_vetoed, rules, veto, self.boost, self.veto), evidence
 
     def tag(self, texts: Sequence[str]) -> list[TagResult]:
         p, scores, evidence = self.score_arrays(texts)

@@ -16,7 +16,7 @@ from sklearn.model_selection import KFold
 
 from pipeline.tag.classifier import fit_pipeline, predict_proba
 from pipeline.tag.settings import CombineConfig, TaggerConfig
-from pipeline.tag.tagger import combine_scores
+from pipeline.tag.tagger import apply_hard_veto, combine_scores
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,12 @@ def tune_thresholds(
     veto: np.ndarray,
     elements: Sequence[str],
     cfg: TaggerConfig,
+    hard: np.ndarray | None = None,
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """(model-alone threshold per element, combination parameters per element)."""
+    """(model-alone threshold per element, combination parameters per element).
+
+    ``hard`` marks hard-vetoed cells (see ``tagger.hard_veto_matrix``): the combination is
+    tuned on the probabilities the tagger will combine, the model-alone threshold on raw ones."""
     combine = cfg.combine
     if not combine.tune_thresholds:
         model_t = {e: combine.default_threshold for e in elements}
@@ -84,8 +88,9 @@ def tune_thresholds(
         return model_t, {e: dict(fixed) for e in elements}
     grid, default = combine.threshold_grid, combine.default_threshold
     model_t = {e: best_threshold(y[:, j], p[:, j], grid, default) for j, e in enumerate(elements)}
+    p_comb = p if hard is None else apply_hard_veto(p, hard, combine.hard_veto_factor)
     combination = {
-        e: best_combination(y[:, j], p[:, j], rules[:, j], veto[:, j], combine)
+        e: best_combination(y[:, j], p_comb[:, j], rules[:, j], veto[:, j], combine)
         for j, e in enumerate(elements)
     }
     return model_t, combination
