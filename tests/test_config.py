@@ -68,6 +68,14 @@ def test_invalid_yaml_syntax_gives_the_line(tmp_path: Path) -> None:
         load_yaml_model(path, SegmentSettings)
 
 
+def test_a_key_given_twice_is_an_error_not_a_silent_overwrite(tmp_path: Path) -> None:
+    path = _write(tmp_path, "max_sentences: 4\nmin_words: 4\nmax_sentences: 9\n")
+    with pytest.raises(
+        ConfigError, match=r"not valid YAML at line 3: duplicate key 'max_sentences'"
+    ):
+        load_yaml_model(path, SegmentSettings)
+
+
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_yaml_model(tmp_path / "nope.yaml", SegmentSettings)
