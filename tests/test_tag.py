@@ -238,6 +238,57 @@ def test_evaluate_reports_every_element_and_method(trained_models: Path, tmp_pat
     metrics = json.loads((trained_models / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["n_test"] > 0 and set(metrics["combination"]) == set(element_ids())
     assert set(metrics["test_macro_f1"]) == {"rules", "model", "combined"}
+    assert "Sample corpus passages" not in report  # no sample labels in this raw folder
+    second = report.split("## Second-labeller check", 1)[1]
+    assert [line.split(" | ")[0].strip("| ") for line in second.splitlines()[6:19]] == (
+        element_ids()
+    )
+    assert "test split: second labeller" in second
+
+
+def test_second_labeller_ids_must_be_in_the_label_set(tagger: Tagger, tmp_path: Path) -> None:
+    from pipeline.tag.labels import LabelError, load_labels
+    from pipeline.tag.settings import default_tagger_config
+    from pipeline.tag.stage import second_labeller_report
+
+    bad = tmp_path / "second.csv"
+    bad.write_text("id,elements_second_labeller\nzz9999,cyp\n")
+    with pytest.raises(LabelError, match=r"second.csv: ids not in the label set \['zz9999'\]"):
+        second_labeller_report(tagger, load_labels(LABELS), bad, default_tagger_config().split)
+
+
+def test_evaluate_also_scores_the_sample_corpus_passages(
+    trained_models: Path, sample_corpus: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from pipeline.config import SAMPLE_PASSAGE_LABELS
+
+    paths = paths_under(tmp_path, models=trained_models)
+    paths.raw.mkdir(parents=True)
+    shutil.copy(sample_corpus / SAMPLE_PASSAGE_LABELS, paths.raw / SAMPLE_PASSAGE_LABELS)
+    n_rows = len(pd.read_csv(paths.raw / SAMPLE_PASSAGE_LABELS))
+    table = run_evaluate(paths)
+    assert (
+        f"sample corpus passages ({SAMPLE_PASSAGE_LABELS}, synthetic): {n_rows} passages" in table
+    )
+    report = (paths.reports / "tagger_evaluation.md").read_text(encoding="utf-8")
+    section = report.split("## Sample corpus passages", 1)[1].split("\n## ", 1)[0]
+    assert "not how it reads real ones" in section
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0].strip("| ") for r in rows[1:]] == element_ids()
+
+
+def test_sample_passage_labels_with_an_unknown_element_are_refused(tmp_path: Path) -> None:
+    from pipeline.tag.labels import LabelError
+    from pipeline.tag.stage import load_sample_passages
+
+    bad = tmp_path / "sample_passage_labels.csv"
+    bad.write_text("plan_id,page,text,elements\nx,1,Pupils took part.,cyp;pupils\n")
+    with pytest.raises(
+        LabelError, match=r"sample_passage_labels.csv: unknown elements \['pupils'\]"
+    ):
+        load_sample_passages(bad)
 
 
 def test_throughput_is_measurable(tagger: Tagger) -> None:

@@ -113,6 +113,73 @@ def sample_section(table: pd.DataFrame, macro: dict[str, float], source: str, n:
     return "\n".join(lines) + "\n"
 
 
+def second_labeller_section(
+    y_first: np.ndarray,
+    y_second: np.ndarray,
+    y_tagger: np.ndarray,
+    elements: Sequence[str],
+    in_test: np.ndarray,
+) -> str:
+    """How far a second labeller, and the tagger, agree with the label set on the same
+    passages: the gap between the two says whether label noise or the tagger limits F1."""
+    human = f1_score(y_first, y_second, average=None, zero_division=0.0)
+    machine = f1_score(y_first, y_tagger, average=None, zero_division=0.0)
+    lines = [
+        "",
+        "## Second-labeller check",
+        "",
+        f"{len(y_first)} labelled passages (train and test) were labelled again by a second "
+        "labeller working from the spec and the conventions in `data/labels/AUDIT.md` without "
+        "the first labels (`data/labels/checks/second_labeller_sample.csv`). F1 of each "
+        "against the label set; the tagger's figure includes passages it was trained on, so "
+        "it is an upper bound. The second labeller was, like the first writers, working for "
+        "this project: agreement here shows the conventions can be re-applied, not that "
+        "analysts would agree.",
+        "",
+        "| element | n | second labeller F1 | tagger F1 |",
+        "|---|---:|---:|---:|",
+    ]
+    for j, element in enumerate(elements):
+        n = int(y_first[:, j].sum())
+        lines.append(f"| {element} | {n} | {human[j]:.2f} | {machine[j]:.2f} |")
+    held = [
+        f1_score(y_first[in_test], y[in_test], average="macro", zero_division=0.0)
+        for y in (y_second, y_tagger)
+    ]
+    lines += [
+        "",
+        f"**Macro-F1:** second labeller {human.mean():.3f}; tagger {machine.mean():.3f}. "
+        f"On the {int(in_test.sum())} of these passages in the test split: second labeller "
+        f"{held[0]:.3f}; tagger {held[1]:.3f}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def combination_markdown(provenance: dict, elements: Sequence[str]) -> list[str]:
+    """The report section on how rules and model were combined, with the tuned values."""
+    combination = provenance.get("combination", {})
+    model_t = provenance.get("thresholds_model", {})
+    out = [
+        "## How rules and model were combined",
+        "",
+        "Per element, with model probability p: an uncancelled rule hit gives "
+        "`p + boost * (1 - p)`; hits all cancelled by context (or a passage-level veto) give "
+        "`p * veto`; otherwise `p`. A negated element's p is first scaled by "
+        "`hard_veto_factor`, whatever veto was tuned. The element is tagged when the score "
+        "reaches its threshold. These values were chosen on the training split "
+        "(`pipeline/resources/tagger.yaml`).",
+        "",
+        "| element | boost | veto | threshold | model-alone threshold |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for element in elements:
+        c = combination.get(element, {})
+        values = [c.get("boost"), c.get("veto"), c.get("threshold"), model_t.get(element)]
+        combo_cells = " | ".join("" if v is None else f"{v:.2f}" for v in values)
+        out.append(f"| {element} | {combo_cells} |")
+    return out
+
+
 def report_markdown(
     pred: Predictions,
     table: pd.DataFrame,
@@ -146,25 +213,8 @@ def report_markdown(
         f"{macro['combined']:.3f}; weakest element {weakest['element']} "
         f"{weakest['combined_f1']:.2f}).",
         "",
-        "## How rules and model were combined",
-        "",
-        "Per element, with model probability p: an uncancelled rule hit gives "
-        "`p + boost * (1 - p)`; hits all cancelled by context (or a passage-level veto) give "
-        "`p * veto`; otherwise `p`. A negated element's p is first scaled by "
-        "`hard_veto_factor`, whatever veto was tuned. The element is tagged when the score "
-        "reaches its threshold. "
-        "These values were chosen on the training split (`pipeline/resources/tagger.yaml`).",
-        "",
-        "| element | boost | veto | threshold | model-alone threshold |",
-        "|---|---:|---:|---:|---:|",
+        *combination_markdown(provenance, elements),
     ]
-    combination = provenance.get("combination", {})
-    model_t = provenance.get("thresholds_model", {})
-    for element in elements:
-        c = combination.get(element, {})
-        values = [c.get("boost"), c.get("veto"), c.get("threshold"), model_t.get(element)]
-        combo_cells = " | ".join("" if v is None else f"{v:.2f}" for v in values)
-        out.append(f"| {element} | {combo_cells} |")
     out += [
         "",
         "## Confusion summary (combined tagger)",

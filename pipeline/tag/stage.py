@@ -25,16 +25,18 @@ from pipeline.tag.evaluate import (
     metrics_table,
     report_markdown,
     sample_section,
+    second_labeller_section,
 )
 from pipeline.tag.labels import (
     LabelError,
+    in_test,
     label_matrix,
     label_provenance,
     load_labels,
     split_labels,
 )
 from pipeline.tag.nlp import normalise_text
-from pipeline.tag.settings import TAGGER_FILE, TaggerConfig, default_tagger_config
+from pipeline.tag.settings import TAGGER_FILE, SplitConfig, TaggerConfig, default_tagger_config
 from pipeline.tag.tagger import (
     RuleEngine,
     Tagger,
@@ -46,6 +48,8 @@ from pipeline.tag.tagger import (
 from pipeline.tag.train import cross_val_proba, tune_thresholds
 
 log = logging.getLogger(__name__)
+
+SECOND_LABELLER_FILE = Path("checks") / "second_labeller_sample.csv"
 
 CHUNK = 2048  # passages per tagging chunk (progress bar granularity)
 
@@ -249,10 +253,35 @@ def run_evaluate(paths, config: TaggerConfig | None = None) -> str:
         text += "\n\n" + format_table(sample_table, sample_macro, len(sample)).replace(
             "held-out test split", f"sample corpus passages ({sample_file.name}, synthetic)"
         )
+    second_file = Path(paths.labels) / SECOND_LABELLER_FILE
+    if second_file.exists():
+        report += second_labeller_report(tagger, load_labels(paths.labels), second_file, cfg.split)
     target = Path(paths.reports) / "tagger_evaluation.md"
     write_text(target, report)
     log.info("wrote %s", target)
     return text
+
+
+def second_labeller_report(
+    tagger: Tagger, labels: pd.DataFrame, source: Path, split: SplitConfig
+) -> str:
+    """The second-labeller section: ``source`` has ``id, elements_second_labeller``."""
+    second = pd.read_csv(source, dtype=str, keep_default_na=False)
+    unknown_ids = sorted(set(second["id"]) - set(labels["id"]))
+    if unknown_ids:
+        raise LabelError(f"{source}: ids not in the label set {unknown_ids[:5]}")
+    first = labels.set_index("id").loc[second["id"]].reset_index()
+    again = first.assign(
+        elements=[sorted(filter(None, e.split(";"))) for e in second["elements_second_labeller"]]
+    )
+    unknown = {e for row in again["elements"] for e in row} - set(tagger.elements)
+    if unknown:
+        raise LabelError(f"{source}: unknown elements {sorted(unknown)}")
+    y_tagger = predict_split(tagger, first).combined
+    is_test = first["id"].map(lambda i: in_test(i, split)).to_numpy(dtype=bool)
+    return second_labeller_section(
+        label_matrix(first), label_matrix(again), y_tagger, tagger.elements, is_test
+    )
 
 
 def load_sample_passages(source: Path) -> pd.DataFrame:
@@ -260,12 +289,11 @@ def load_sample_passages(source: Path) -> pd.DataFrame:
     elements joined by ``;``) as a frame shaped like the labelled set."""
     table = pd.read_csv(source, dtype=str, keep_default_na=False)
     known = element_ids()
-    elements = [
-        sorted(set(filter(None, e.split(";"))), key=known.index) for e in table["elements"]
-    ]
+    elements = [sorted(set(filter(None, e.split(";")))) for e in table["elements"]]
     unknown = {e for row in elements for e in row} - set(known)
     if unknown:
         raise LabelError(f"{source}: unknown elements {sorted(unknown)}")
+    elements = [sorted(row, key=known.index) for row in elements]
     ids = [
         f"{plan}#p{page}#{i}"
         for i, (plan, page) in enumerate(zip(table["plan_id"], table["page"], strict=True))
