@@ -55,12 +55,14 @@ def macro_f1(pred: Predictions) -> dict[str, float]:
     }
 
 
-def format_table(table: pd.DataFrame, macro: dict[str, float], n_test: int) -> str:
+def format_table(
+    table: pd.DataFrame, macro: dict[str, float], n: int, title: str = "held-out test split"
+) -> str:
     """Fixed-width text table for the terminal (and the report)."""
     head = f"{'element':<16}{'n':>4}"
     for m in METHODS:
         head += f" | {m + ' P':>10} {'R':>5} {'F1':>5}"
-    lines = [f"held-out test split: {n_test} passages", head, "-" * len(head)]
+    lines = [f"{title}: {n} passages", head, "-" * len(head)]
     for row in table.itertuples(index=False):
         line = f"{row.element:<16}{row.support:>4}"
         for m in METHODS:

@@ -50,6 +50,17 @@ def _parse_line(line: str, where: str) -> dict:
     return row
 
 
+def parse_element_list(joined: str, where: str) -> list[str]:
+    """Elements written as ``"cyp;methods"`` (CSV label files), in spec order; an unknown
+    element raises :class:`LabelError` naming ``where``."""
+    known = element_ids()
+    elements = set(filter(None, joined.split(";")))
+    unknown = elements - set(known)
+    if unknown:
+        raise LabelError(f"{where}: unknown elements {sorted(unknown)}")
+    return sorted(elements, key=known.index)
+
+
 def load_labels(directory: Path) -> pd.DataFrame:
     """All labelled passages: id, text, elements (list), register, hard_negative, file."""
     rows = []

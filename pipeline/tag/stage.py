@@ -33,6 +33,7 @@ from pipeline.tag.labels import (
     label_matrix,
     label_provenance,
     load_labels,
+    parse_element_list,
     split_labels,
 )
 from pipeline.tag.nlp import normalise_text
@@ -230,7 +231,8 @@ def run_evaluate(paths, config: TaggerConfig | None = None) -> str:
     cfg = config or default_tagger_config()
     bundle = load_bundle(paths.tagger_model)
     tagger = Tagger(bundle, cfg)
-    _, test = split_labels(load_labels(paths.labels), cfg.split)
+    labels = load_labels(paths.labels)
+    _, test = split_labels(labels, cfg.split)
     pred = predict_split(tagger, test)
     table, macro = metrics_table(pred, tagger.elements), macro_f1(pred)
     provenance = {
@@ -250,12 +252,11 @@ def run_evaluate(paths, config: TaggerConfig | None = None) -> str:
             macro_f1(sample_pred),
         )
         report += sample_section(sample_table, sample_macro, str(sample_file), len(sample))
-        text += "\n\n" + format_table(sample_table, sample_macro, len(sample)).replace(
-            "held-out test split", f"sample corpus passages ({sample_file.name}, synthetic)"
-        )
+        title = f"sample corpus passages ({sample_file.name}, synthetic)"
+        text += "\n\n" + format_table(sample_table, sample_macro, len(sample), title)
     second_file = Path(paths.labels) / SECOND_LABELLER_FILE
     if second_file.exists():
-        report += second_labeller_report(tagger, load_labels(paths.labels), second_file, cfg.split)
+        report += second_labeller_report(tagger, labels, second_file, cfg.split)
     target = Path(paths.reports) / "tagger_evaluation.md"
     write_text(target, report)
     log.info("wrote %s", target)
@@ -272,11 +273,8 @@ def second_labeller_report(
         raise LabelError(f"{source}: ids not in the label set {unknown_ids[:5]}")
     first = labels.set_index("id").loc[second["id"]].reset_index()
     again = first.assign(
-        elements=[sorted(filter(None, e.split(";"))) for e in second["elements_second_labeller"]]
+        elements=[parse_element_list(e, str(source)) for e in second["elements_second_labeller"]]
     )
-    unknown = {e for row in again["elements"] for e in row} - set(tagger.elements)
-    if unknown:
-        raise LabelError(f"{source}: unknown elements {sorted(unknown)}")
     y_tagger = predict_split(tagger, first).combined
     is_test = first["id"].map(lambda i: in_test(i, split)).to_numpy(dtype=bool)
     return second_labeller_section(
@@ -288,12 +286,7 @@ def load_sample_passages(source: Path) -> pd.DataFrame:
     """The sample corpus's hand-labelled passages (``plan_id, page, text, elements`` with
     elements joined by ``;``) as a frame shaped like the labelled set."""
     table = pd.read_csv(source, dtype=str, keep_default_na=False)
-    known = element_ids()
-    elements = [sorted(set(filter(None, e.split(";")))) for e in table["elements"]]
-    unknown = {e for row in elements for e in row} - set(known)
-    if unknown:
-        raise LabelError(f"{source}: unknown elements {sorted(unknown)}")
-    elements = [sorted(row, key=known.index) for row in elements]
+    elements = [parse_element_list(e, str(source)) for e in table["elements"]]
     ids = [
         f"{plan}#p{page}#{i}"
         for i, (plan, page) in enumerate(zip(table["plan_id"], table["page"], strict=True))

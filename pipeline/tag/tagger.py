@@ -110,9 +110,8 @@ def hard_veto_matrix(
         if not hard:
             continue
         for i, ev in enumerate(evidence):
-            hits = [h for h in ev.hits if h.element == element]
-            out[i, j] = not any(h.supports for h in hits) and any(
-                hard & set(h.cancelled_by) for h in hits
+            out[i, j] = ev.cancelled(element) and any(
+                hard & set(h.cancelled_by) for h in ev.hits if h.element == element
             )
     return out
 
