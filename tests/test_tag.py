@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -238,6 +239,9 @@ def test_evaluate_reports_every_element_and_method(trained_models: Path, tmp_pat
     metrics = json.loads((trained_models / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["n_test"] > 0 and set(metrics["combination"]) == set(element_ids())
     assert set(metrics["test_macro_f1"]) == {"rules", "model", "combined"}
+    low, high = metrics["test_macro_f1_combined_95ci"]
+    assert low <= metrics["test_macro_f1"]["combined"] <= high
+    assert f"95% bootstrap interval {low:.3f}-{high:.3f}" in report
     assert "Sample corpus passages" not in report  # no sample labels in this raw folder
     second = report.split("## Second-labeller check", 1)[1]
     assert [line.split(" | ")[0].strip("| ") for line in second.splitlines()[6:19]] == (
@@ -293,3 +297,21 @@ def test_sample_passage_labels_with_an_unknown_element_are_refused(tmp_path: Pat
 
 def test_throughput_is_measurable(tagger: Tagger) -> None:
     assert passages_per_second(tagger, list(MUST_TAG.values())) > 0
+
+
+def test_bootstrap_interval_is_reproducible_and_brackets_the_estimate() -> None:
+    from sklearn.metrics import f1_score
+
+    from pipeline.tag.evaluate import bootstrap_macro_f1
+
+    rng = np.random.default_rng(7)
+    y = rng.random((400, 13)) < 0.3
+    guess = y ^ (rng.random(y.shape) < 0.1)  # 10% of the cells wrong
+    low, high = bootstrap_macro_f1(y, guess, seed=1)
+    point = f1_score(y, guess, average="macro")
+    assert low < point < high and high - low < 0.1
+    assert bootstrap_macro_f1(y, guess, seed=1) == (low, high)
+    assert bootstrap_macro_f1(y, y, seed=1) == (1.0, 1.0)
+    # a quarter of the passages gives a wider interval
+    small_low, small_high = bootstrap_macro_f1(y[:100], guess[:100], seed=1)
+    assert small_high - small_low > high - low

@@ -16,6 +16,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 METHODS = ("rules", "model", "combined")
 TARGET_MACRO = 0.85  # issue #4: combined macro-F1 on the held-out split
 TARGET_ELEMENT = 0.70  # issue #4: no element below this combined F1
+BOOTSTRAP_RESAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,40 @@ def macro_f1(pred: Predictions) -> dict[str, float]:
     }
 
 
+def bootstrap_macro_f1(
+    y: np.ndarray, guess: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAMPLES
+) -> tuple[float, float]:
+    """95% percentile interval of macro-F1 over passages resampled with replacement.
+
+    A test split of a few hundred passages moves macro-F1 by a point or two from one draw
+    to the next; the interval says how far the held-out figure can be trusted. Each resample
+    is a vector of passage counts, so TP/FP/FN for all resamples are three matrix products.
+    """
+    n = len(y)
+    if n == 0:
+        return (0.0, 0.0)
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
+    y, guess = y.astype(bool), guess.astype(bool)
+    tp = counts @ (y & guess)
+    fp = counts @ (~y & guess)
+    fn = counts @ (y & ~guess)
+    denom = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    low, high = np.percentile(f1.mean(axis=1), [2.5, 97.5])
+    return (float(low), float(high))
+
+
+def format_interval(interval: tuple[float, float]) -> str:
+    return f"95% bootstrap interval {interval[0]:.3f}-{interval[1]:.3f}"
+
+
 def format_table(
-    table: pd.DataFrame, macro: dict[str, float], n: int, title: str = "held-out test split"
+    table: pd.DataFrame,
+    macro: dict[str, float],
+    n: int,
+    title: str = "held-out test split",
+    interval: tuple[float, float] | None = None,
 ) -> str:
     """Fixed-width text table for the terminal (and the report)."""
     head = f"{'element':<16}{'n':>4}"
@@ -71,6 +104,8 @@ def format_table(
         lines.append(line)
     lines.append("-" * len(head))
     lines.append("macro-F1: " + ", ".join(f"{m} {macro[m]:.3f}" for m in METHODS))
+    if interval is not None:
+        lines[-1] += f" (combined: {format_interval(interval)})"
     return "\n".join(lines)
 
 
@@ -96,7 +131,13 @@ def metrics_markdown(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def sample_section(table: pd.DataFrame, macro: dict[str, float], source: str, n: int) -> str:
+def sample_section(
+    table: pd.DataFrame,
+    macro: dict[str, float],
+    source: str,
+    n: int,
+    interval: tuple[float, float],
+) -> str:
     """Report section for the sample corpus's hand-labelled passages (never trained on)."""
     lines = [
         "",
@@ -110,7 +151,9 @@ def sample_section(table: pd.DataFrame, macro: dict[str, float], source: str, n:
         "",
         *metrics_markdown(table),
         "",
-        "**Macro-F1:** " + "; ".join(f"{m} {macro[m]:.3f}" for m in METHODS),
+        "**Macro-F1:** "
+        + "; ".join(f"{m} {macro[m]:.3f}" for m in METHODS)
+        + f" (combined: {format_interval(interval)})",
     ]
     return "\n".join(lines) + "\n"
 
@@ -188,6 +231,7 @@ def report_markdown(
     macro: dict[str, float],
     elements: Sequence[str],
     provenance: dict,
+    interval: tuple[float, float],
     worst: int = 10,
 ) -> str:
     """The evaluation report: table, confusion summary, the worst errors per element."""
@@ -213,7 +257,14 @@ def report_markdown(
         f"Target of issue #4 (combined macro-F1 >= {TARGET_MACRO}, no element below "
         f"{TARGET_ELEMENT}): **{'met' if met else 'not met'}** (combined macro-F1 "
         f"{macro['combined']:.3f}; weakest element {weakest['element']} "
-        f"{weakest['combined_f1']:.2f}).",
+        f"{weakest['combined_f1']:.2f}). Combined macro-F1 {format_interval(interval)} "
+        f"({BOOTSTRAP_RESAMPLES} resamples of the test passages): "
+        + (
+            "the whole interval clears the target."
+            if interval[0] >= TARGET_MACRO
+            else "the interval reaches below the target, so a test split drawn differently "
+            "could miss it."
+        ),
         "",
         *combination_markdown(provenance, elements),
     ]

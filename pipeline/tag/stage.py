@@ -20,6 +20,7 @@ from pipeline.storage import read_table, sha256_file, write_parquet, write_text
 from pipeline.tag.classifier import ModelBundle, fit_pipeline, load_bundle, save_bundle
 from pipeline.tag.evaluate import (
     Predictions,
+    bootstrap_macro_f1,
     format_table,
     macro_f1,
     metrics_table,
@@ -129,6 +130,9 @@ def run_train(paths, config: TaggerConfig | None = None) -> dict:
             "numpy": np.__version__,
         },
         "test_macro_f1": {k: round(v, 4) for k, v in macro.items()},
+        "test_macro_f1_combined_95ci": [
+            round(v, 4) for v in bootstrap_macro_f1(pred.y, pred.combined, cfg.seed)
+        ],
         "test_per_element": json.loads(table.round(4).to_json(orient="records")),
     }
     write_text(metrics_path(paths), json.dumps(metrics, indent=2, sort_keys=True) + "\n")
@@ -241,8 +245,9 @@ def run_evaluate(paths, config: TaggerConfig | None = None) -> str:
         "combination": bundle.combination,
         "thresholds_model": bundle.thresholds_model,
     }
-    report = report_markdown(pred, table, macro, tagger.elements, provenance)
-    text = format_table(table, macro, len(test))
+    interval = bootstrap_macro_f1(pred.y, pred.combined, cfg.seed)
+    report = report_markdown(pred, table, macro, tagger.elements, provenance, interval)
+    text = format_table(table, macro, len(test), interval=interval)
     sample_file = Path(paths.raw) / SAMPLE_PASSAGE_LABELS
     if sample_file.exists():
         sample = load_sample_passages(sample_file)
@@ -251,9 +256,14 @@ def run_evaluate(paths, config: TaggerConfig | None = None) -> str:
             metrics_table(sample_pred, tagger.elements),
             macro_f1(sample_pred),
         )
-        report += sample_section(sample_table, sample_macro, str(sample_file), len(sample))
+        sample_interval = bootstrap_macro_f1(sample_pred.y, sample_pred.combined, cfg.seed)
+        report += sample_section(
+            sample_table, sample_macro, str(sample_file), len(sample), sample_interval
+        )
         title = f"sample corpus passages ({sample_file.name}, synthetic)"
-        text += "\n\n" + format_table(sample_table, sample_macro, len(sample), title)
+        text += "\n\n" + format_table(
+            sample_table, sample_macro, len(sample), title, sample_interval
+        )
     second_file = Path(paths.labels) / SECOND_LABELLER_FILE
     if second_file.exists():
         report += second_labeller_report(tagger, labels, second_file, cfg.split)
