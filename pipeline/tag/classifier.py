@@ -24,6 +24,7 @@ from sklearn.svm import LinearSVC
 
 from pipeline.config import ConfigError
 from pipeline.storage import atomic_path
+from pipeline.tag.cooccurrence import Cooccurrence
 from pipeline.tag.settings import ModelConfig
 
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
@@ -93,20 +94,31 @@ def predict_proba(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ModelBundle:
-    """What ``make train`` saves: the fitted pipeline, its element order, and per element the
-    model-alone threshold and the combination parameters (boost, veto, threshold)."""
+    """What ``make train`` saves: the fitted pipeline, its element order, the co-occurrence
+    stage (or None), and per element the model-alone threshold and the combination parameters
+    (boost, veto, threshold)."""
 
     pipeline: Pipeline
     elements: list[str]
     thresholds_model: dict[str, float]
     combination: dict[str, dict[str, float]]
+    cooccurrence: Cooccurrence | None = None
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """(n, k) model probabilities: the classifier, then the co-occurrence stage."""
+        p = predict_proba(self.pipeline, texts).reshape(len(texts), len(self.elements))
+        return p if self.cooccurrence is None else self.cooccurrence.transform(p)
 
     def to_dict(self) -> dict:
+        stage = self.cooccurrence
         return {
             "pipeline": self.pipeline,
             "elements": list(self.elements),
             "thresholds_model": dict(self.thresholds_model),
             "combination": {e: dict(v) for e, v in self.combination.items()},
+            "cooccurrence": None
+            if stage is None
+            else {"coef": stage.coef, "intercept": stage.intercept},
         }
 
 
@@ -128,6 +140,7 @@ def load_bundle(source: Path) -> ModelBundle:
     if refused:
         raise ModelError(f"{source} contains types that are not trusted: {refused}")
     data = sio.load(source, trusted=untrusted)
+    stage = data.get("cooccurrence")
     return ModelBundle(
         pipeline=data["pipeline"],
         elements=list(data["elements"]),
@@ -136,4 +149,10 @@ def load_bundle(source: Path) -> ModelBundle:
             e: {k: float(v) for k, v in params.items()}
             for e, params in data["combination"].items()
         },
+        cooccurrence=None
+        if stage is None
+        else Cooccurrence(
+            coef=np.asarray(stage["coef"], dtype=float),
+            intercept=np.asarray(stage["intercept"], dtype=float),
+        ),
     )

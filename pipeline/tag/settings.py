@@ -30,6 +30,7 @@ class ModelConfig(StrictModel):
     calibration: Literal["sigmoid", "isotonic"] = "sigmoid"
     calibration_folds: int = Field(ge=2)
     n_jobs: int = Field(default=1, ge=1)
+    cooccurrence_C: float = Field(default=0.0, ge=0)  # 0 = no second stage
 
 
 class CombineConfig(StrictModel):

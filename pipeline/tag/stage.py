@@ -47,7 +47,7 @@ from pipeline.tag.tagger import (
     threshold_vector,
     veto_matrix,
 )
-from pipeline.tag.train import cross_val_proba, tune_thresholds
+from pipeline.tag.train import cross_val_proba, fit_second_stage, tune_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +99,12 @@ def run_train(paths, config: TaggerConfig | None = None) -> dict:
     rules = rule_matrix(evidence, elements)
     veto = veto_matrix(evidence, elements, cfg.combine)
     hard = hard_veto_matrix(evidence, elements, cfg.combine)
-    oof = cross_val_proba(texts, y, cfg) if cfg.combine.tune_thresholds else np.zeros(y.shape)
+    needs_oof = cfg.combine.tune_thresholds or cfg.model.cooccurrence_C > 0
+    oof = cross_val_proba(texts, y, cfg) if needs_oof else np.zeros(y.shape)
+    cooccurrence, oof = fit_second_stage(oof, y, cfg)
     model_t, combination = tune_thresholds(y, oof, rules, veto, elements, cfg, hard)
     pipeline = fit_pipeline(texts, y, cfg.model, cfg.seed)
-    bundle = ModelBundle(pipeline, elements, model_t, combination)
+    bundle = ModelBundle(pipeline, elements, model_t, combination, cooccurrence)
     target = Path(paths.tagger_model)
     save_bundle(bundle, target)
     seconds = time.perf_counter() - started

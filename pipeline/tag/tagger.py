@@ -2,7 +2,8 @@
 
 Combination (the same rule is documented in ``resources/tagger.yaml``), per element e::
 
-    p = calibrated model probability
+    p = model probability: the calibrated classifier, re-read by the co-occurrence stage
+        (cooccurrence.py) when tagger.yaml switches it on
     R = an evidence pattern for e fired and no context modifier cancelled it
     C = every pattern hit for e was cancelled, or a passage-veto category for e was found
         while no pattern for e survived
@@ -29,7 +30,7 @@ import numpy as np
 from spacy.language import Language
 
 from pipeline.config import element_ids
-from pipeline.tag.classifier import ModelBundle, load_bundle, predict_proba
+from pipeline.tag.classifier import ModelBundle, load_bundle
 from pipeline.tag.context import (
     ContextRules,
     Evidence,
@@ -186,7 +187,7 @@ class Tagger:
         """(model probabilities, combined scores, rule evidence) for raw texts."""
         clean = [normalise_text(t) for t in texts]
         evidence = self.engine.analyse(clean)
-        p = predict_proba(self.bundle.pipeline, clean).reshape(len(clean), len(self.elements))
+        p = self.bundle.probabilities(clean)
         rules = rule_matrix(evidence, self.elements)
         combine = self.config.combine
         veto = veto_matrix(evidence, self.elements, combine)

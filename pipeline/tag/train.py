@@ -15,6 +15,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 
 from pipeline.tag.classifier import fit_pipeline, predict_proba
+from pipeline.tag.cooccurrence import Cooccurrence, cross_val_cooccurrence, fit_cooccurrence
 from pipeline.tag.settings import CombineConfig, TaggerConfig
 from pipeline.tag.tagger import apply_hard_veto, combine_scores
 
@@ -29,6 +30,21 @@ def cross_val_proba(texts: list[str], y: np.ndarray, cfg: TaggerConfig) -> np.nd
         pipeline = fit_pipeline([texts[i] for i in fit_idx], y[fit_idx], cfg.model, cfg.seed)
         out[held_idx] = predict_proba(pipeline, [texts[i] for i in held_idx])
     return out
+
+
+def fit_second_stage(
+    oof: np.ndarray, y: np.ndarray, cfg: TaggerConfig
+) -> tuple[Cooccurrence | None, np.ndarray]:
+    """(co-occurrence stage or None, the out-of-fold probabilities thresholds are tuned on).
+
+    With the stage switched on, thresholds are tuned on its own out-of-fold output, so neither
+    stage has seen the passages whose scores choose the thresholds."""
+    C = cfg.model.cooccurrence_C
+    if C <= 0:
+        return None, oof
+    folds = cfg.combine.tuning_folds
+    stage = fit_cooccurrence(oof, y, C, cfg.seed, folds)
+    return stage, cross_val_cooccurrence(oof, y, C, cfg.seed, folds)
 
 
 def _f1(y: np.ndarray, guess: np.ndarray) -> float:
