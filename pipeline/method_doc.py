@@ -97,7 +97,8 @@ review of 2020-23 plans. What can go wrong with each step is in
 **Tag** (`pipeline/tag/`) scores every passage for each element: spaCy rule patterns from
 `pipeline/resources/patterns/` (each hit records the pattern id), context rules for negation,
 promises and other senses of "consultation" (`context_rules.yaml`), and a classifier trained
-from `data/labels/` (`make train`); `tagger.yaml` documents how they combine.
+from `data/labels/` (`make train`) whose 13 probabilities are then re-read together, so that
+elements that travel together inform each other; `tagger.yaml` documents how they combine.
 
 | element | meaning | wording when missing (review's list) |
 |---|---|---|
