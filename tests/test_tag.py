@@ -315,3 +315,11 @@ def test_bootstrap_interval_is_reproducible_and_brackets_the_estimate() -> None:
     # a quarter of the passages gives a wider interval
     small_low, small_high = bootstrap_macro_f1(y[:100], guess[:100], seed=1)
     assert small_high - small_low > high - low
+
+
+def test_interval_verdict_names_where_the_target_lies() -> None:
+    from pipeline.tag.evaluate import interval_verdict
+
+    assert interval_verdict((0.86, 0.90), 0.85) == "the whole interval clears the target."
+    assert interval_verdict((0.80, 0.84), 0.85) == "the whole interval lies below the target."
+    assert "contains the target" in interval_verdict((0.83, 0.87), 0.85)

@@ -84,6 +84,19 @@ def format_interval(interval: tuple[float, float]) -> str:
     return f"95% bootstrap interval {interval[0]:.3f}-{interval[1]:.3f}"
 
 
+def interval_verdict(interval: tuple[float, float], target: float) -> str:
+    """Where the target lies against the interval, in words."""
+    low, high = interval
+    if low >= target:
+        return "the whole interval clears the target."
+    if high < target:
+        return "the whole interval lies below the target."
+    return (
+        "the interval contains the target, so this test split cannot tell whether the tagger "
+        "is above or below it."
+    )
+
+
 def format_table(
     table: pd.DataFrame,
     macro: dict[str, float],
@@ -259,12 +272,7 @@ def report_markdown(
         f"{macro['combined']:.3f}; weakest element {weakest['element']} "
         f"{weakest['combined_f1']:.2f}). Combined macro-F1 {format_interval(interval)} "
         f"({BOOTSTRAP_RESAMPLES} resamples of the test passages): "
-        + (
-            "the whole interval clears the target."
-            if interval[0] >= TARGET_MACRO
-            else "the interval reaches below the target, so a test split drawn differently "
-            "could miss it."
-        ),
+        + interval_verdict(interval, TARGET_MACRO),
         "",
         *combination_markdown(provenance, elements),
     ]
