@@ -80,6 +80,24 @@ def bootstrap_macro_f1(
     return (float(low), float(high))
 
 
+@dataclass(frozen=True)
+class SplitScores:
+    """What every evaluation reports for a set of predictions: the per-element table, the
+    macro-F1 of each method and the bootstrap interval of the combined macro-F1."""
+
+    table: pd.DataFrame
+    macro: dict[str, float]
+    interval: tuple[float, float]
+
+
+def score_predictions(pred: Predictions, elements: Sequence[str], seed: int) -> SplitScores:
+    return SplitScores(
+        table=metrics_table(pred, elements),
+        macro=macro_f1(pred),
+        interval=bootstrap_macro_f1(pred.y, pred.combined, seed),
+    )
+
+
 def format_interval(interval: tuple[float, float]) -> str:
     return f"95% bootstrap interval {interval[0]:.3f}-{interval[1]:.3f}"
 

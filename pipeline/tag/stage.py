@@ -20,12 +20,10 @@ from pipeline.storage import read_table, sha256_file, write_parquet, write_text
 from pipeline.tag.classifier import ModelBundle, fit_pipeline, load_bundle, save_bundle
 from pipeline.tag.evaluate import (
     Predictions,
-    bootstrap_macro_f1,
     format_table,
-    macro_f1,
-    metrics_table,
     report_markdown,
     sample_section,
+    score_predictions,
     second_labeller_section,
 )
 from pipeline.tag.labels import (
@@ -111,7 +109,8 @@ def run_train(paths, config: TaggerConfig | None = None) -> dict:
 
     tagger = Tagger(bundle, cfg, engine)
     pred = predict_split(tagger, test)
-    table, macro = metrics_table(pred, elements), macro_f1(pred)
+    scores = score_predictions(pred, elements, cfg.seed)
+    table, macro = scores.table, scores.macro
     metrics = {
         "model_file": target.name,
         "model_sha256": sha256_file(target),
@@ -132,9 +131,7 @@ def run_train(paths, config: TaggerConfig | None = None) -> dict:
             "numpy": np.__version__,
         },
         "test_macro_f1": {k: round(v, 4) for k, v in macro.items()},
-        "test_macro_f1_combined_95ci": [
-            round(v, 4) for v in bootstrap_macro_f1(pred.y, pred.combined, cfg.seed)
-        ],
+        "test_macro_f1_combined_95ci": [round(v, 4) for v in scores.interval],
         "test_per_element": json.loads(table.round(4).to_json(orient="records")),
     }
     write_text(metrics_path(paths), json.dumps(metrics, indent=2, sort_keys=True) + "\n")
@@ -240,31 +237,27 @@ def run_evaluate(paths, config: TaggerConfig | None = None) -> str:
     labels = load_labels(paths.labels)
     _, test = split_labels(labels, cfg.split)
     pred = predict_split(tagger, test)
-    table, macro = metrics_table(pred, tagger.elements), macro_f1(pred)
+    held_out = score_predictions(pred, tagger.elements, cfg.seed)
     provenance = {
         "model": str(paths.tagger_model),
         "labels": label_provenance(paths.labels),
         "combination": bundle.combination,
         "thresholds_model": bundle.thresholds_model,
     }
-    interval = bootstrap_macro_f1(pred.y, pred.combined, cfg.seed)
-    report = report_markdown(pred, table, macro, tagger.elements, provenance, interval)
-    text = format_table(table, macro, len(test), interval=interval)
+    report = report_markdown(
+        pred, held_out.table, held_out.macro, tagger.elements, provenance, held_out.interval
+    )
+    text = format_table(held_out.table, held_out.macro, len(test), interval=held_out.interval)
     sample_file = Path(paths.raw) / SAMPLE_PASSAGE_LABELS
     if sample_file.exists():
         sample = load_sample_passages(sample_file)
-        sample_pred = predict_split(tagger, sample)
-        sample_table, sample_macro = (
-            metrics_table(sample_pred, tagger.elements),
-            macro_f1(sample_pred),
-        )
-        sample_interval = bootstrap_macro_f1(sample_pred.y, sample_pred.combined, cfg.seed)
+        scored = score_predictions(predict_split(tagger, sample), tagger.elements, cfg.seed)
         report += sample_section(
-            sample_table, sample_macro, str(sample_file), len(sample), sample_interval
+            scored.table, scored.macro, str(sample_file), len(sample), scored.interval
         )
         title = f"sample corpus passages ({sample_file.name}, synthetic)"
         text += "\n\n" + format_table(
-            sample_table, sample_macro, len(sample), title, sample_interval
+            scored.table, scored.macro, len(sample), title, scored.interval
         )
     second_file = Path(paths.labels) / SECOND_LABELLER_FILE
     if second_file.exists():
